@@ -1,0 +1,1 @@
+"""The bundled corpus, training and evaluation: builds what `model` loads."""
