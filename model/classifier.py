@@ -8,7 +8,7 @@ the abstention label (`other` / `unknown`) and `abstained` is set; the scores ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,7 +120,10 @@ class NewsClassifier:
             if contributions[position] <= 0 or len(terms) >= EVIDENCE_TERMS:
                 break
             name = str(self._feature_names[columns[position]])
-            terms.extend(self._readable(name, label, text) if head == "region" else [name])
+            if head == "region":
+                terms.extend(self._readable(name, label, text))
+            elif name.startswith("words__"):  # place priors are not evidence for a topic
+                terms.append(name)
         terms = list(dict.fromkeys(t.split("__", 1)[-1] for t in terms))
         return terms[:EVIDENCE_TERMS]
 
@@ -138,7 +141,3 @@ def _class_weights(estimator: CalibratedClassifierCV) -> np.ndarray:
     """Per-class coefficient rows; a binary head has one row, for the second class."""
     coef = estimator.calibrated_classifiers_[0].estimator.coef_
     return np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
-
-
-def thresholds_from(mapping: Mapping[str, float]) -> dict[str, float]:
-    return {head: float(mapping.get(head, 0.0)) for head in HEADS}

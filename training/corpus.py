@@ -67,7 +67,7 @@ def _article(where: str, record: object) -> LabelledArticle:
 
 
 def load_articles(paths: Iterable[Path]) -> list[LabelledArticle]:
-    articles = []
+    articles: list[LabelledArticle] = []
     for path in paths:
         if not path.is_file():
             raise TrainingDataError(str(path), "no such file")

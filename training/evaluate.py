@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
@@ -55,7 +56,7 @@ def choose_threshold(gold: Sequence[str], classes: Sequence[str], proba: np.ndar
 
 
 def head_report(gold: Sequence[str], predicted: Sequence[str], best_guess: Sequence[str],
-                confidence: np.ndarray, abstained: Sequence[bool]) -> dict[str, object]:
+                confidence: np.ndarray, abstained: Sequence[bool]) -> dict[str, Any]:
     labels = sorted(set(gold) | set(predicted))
     precision, recall, f1, support = precision_recall_fscore_support(
         gold, predicted, labels=labels, zero_division=0)
@@ -74,10 +75,10 @@ def head_report(gold: Sequence[str], predicted: Sequence[str], best_guess: Seque
     }
 
 
-def evaluate(classifier: NewsClassifier, articles: Sequence[LabelledArticle]) -> dict[str, object]:
+def evaluate(classifier: NewsClassifier, articles: Sequence[LabelledArticle]) -> dict[str, dict[str, Any]]:
     """Both heads' measures on `articles`, with the classifier's own thresholds."""
     predictions = classifier.predict([a.model_input for a in articles])
-    report: dict[str, object] = {}
+    report: dict[str, dict[str, Any]] = {}
     for head in HEADS:
         results = [getattr(p, head) for p in predictions]
         best_guess = [max(r.scores, key=r.scores.get) for r in results]
@@ -85,6 +86,6 @@ def evaluate(classifier: NewsClassifier, articles: Sequence[LabelledArticle]) ->
             gold=[getattr(a, head) for a in articles], predicted=[r.label for r in results],
             best_guess=best_guess, confidence=np.array([r.confidence for r in results]),
             abstained=[r.abstained for r in results])
-        report[head]["threshold"] = classifier.thresholds.get(head, 0.0)  # type: ignore[index]
-        report[head]["abstain_label"] = ABSTAIN_LABELS[head]  # type: ignore[index]
+        report[head]["threshold"] = classifier.thresholds.get(head, 0.0)
+        report[head]["abstain_label"] = ABSTAIN_LABELS[head]
     return report
