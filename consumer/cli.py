@@ -23,10 +23,10 @@ CLASSIFY_SETTINGS = ("model", "max_message_bytes", "batch_size", "log_format", "
 
 
 def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from consumer.serve import serve
-
     config = build_config(vars(args), environ)
     logs.configure(config.log_format, config.log_level)
+    from consumer.serve import serve  # after the config check: bad flags fail before heavy imports
+
     return serve(config)
 
 

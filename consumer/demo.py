@@ -22,7 +22,7 @@ from kafka.admin import NewTopic
 from kafka.structs import TopicPartition
 
 from consumer.config import ServiceConfig
-from consumer.local_broker import LocalBroker, free_port, start_kafka, start_tansu
+from consumer.local_broker import LocalBroker, free_port, interrupted_by_signals, start_kafka, start_tansu
 from model import load
 
 ROW = "{:<14} {:<16} {:>5}  {:<15} {:>5}  {}"
@@ -108,10 +108,15 @@ def _watch(broker: LocalBroker, config: ServiceConfig, service: subprocess.Popen
 
 def run_demo(config: ServiceConfig, kind: str = "tansu", feed: Path | None = None) -> int:
     loaded = load(config.model_dir)  # fail in one line before starting anything
+    with interrupted_by_signals():
+        return _run(config, kind, feed, loaded.version)
+
+
+def _run(config: ServiceConfig, kind: str, feed: Path | None, model_version: str) -> int:
     lines = [line.encode() for line in feed.read_text("utf-8").splitlines() if line.strip()] if feed else bundled_feed()
     port = config.metrics_port if config.metrics_port and _port_free(config.metrics_port) else free_port()
     log = Path(tempfile.mkdtemp(prefix="newsclf-demo-")) / "service.log"
-    print(f"starting a local {kind} broker and the classifier (model {loaded.version}) ...", flush=True)
+    print(f"starting a local {kind} broker and the classifier (model {model_version}) ...", flush=True)
     broker = start_kafka() if kind == "kafka" else start_tansu()
     service = None
     try:

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -193,14 +194,34 @@ def wait_ready(broker: LocalBroker, timeout_s: float) -> None:
     raise StartupError(f"{broker.kind} broker did not answer on {broker.bootstrap} within {timeout_s:.0f} s")
 
 
-def run_foreground(kind: str, port: int) -> int:
-    broker = start_kafka(port) if kind == "kafka" else start_tansu(port)
-    print(f"{kind} broker ready: bootstrap {broker.bootstrap} (pid {broker.pid}); Ctrl-C stops it", flush=True)
+@contextlib.contextmanager
+def interrupted_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt, so `finally` blocks stop what we started.
+
+    Set explicitly: a process started in the background by a shell inherits SIGINT as ignored.
+    """
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while broker.alive():
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+        yield
     finally:
-        broker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_foreground(kind: str, port: int) -> int:
+    with interrupted_by_signals():
+        broker = start_kafka(port) if kind == "kafka" else start_tansu(port)
+        try:
+            print(f"{kind} broker ready: bootstrap {broker.bootstrap} (pid {broker.pid}); Ctrl-C stops it",
+                  flush=True)
+            while broker.alive():
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            broker.stop()
     return 0
