@@ -41,8 +41,9 @@ class PublishError(BrokerError):
     be recreated before the retry.
     """
 
-    def __init__(self, message: str, *, fatal: bool = False) -> None:
+    def __init__(self, message: str, *, fatal: bool = False, stage: str = "produce") -> None:
         self.fatal = fatal
+        self.stage = stage  # "produce" (results not acknowledged) or "commit" (offsets not committed)
         super().__init__(message)
 
 

@@ -1,8 +1,8 @@
 """Readiness state and the HTTP server for `/metrics`, `/healthz` and `/readyz`.
 
 `/healthz` answers 200 while the process runs. `/readyz` answers 200 only when the model is loaded,
-the broker answered the last round trip, and this member has partitions or has joined its group;
-otherwise 503, with the failing checks in the JSON body. Broker state changes are logged once each.
+the broker answered recently, and this member has partitions or has joined its group; otherwise 503,
+with the failing checks in the JSON body. Broker state changes are logged once each.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry
@@ -19,52 +21,62 @@ from consumer.errors import StartupError
 from consumer.metrics import Metrics
 
 logger = logging.getLogger(__name__)
+BROKER_STALE_S = 10.0
 
 
 class Health:
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
+    """What /readyz reports. Broker reachability is evidence-based: a success within the last
+    `BROKER_STALE_S` seconds (a published batch or a lag refresh), and no failure since.
+
+    A broker that stops answering while a flush is blocked produces no failure for up to the publish
+    timeout; the staleness rule still turns readiness off within `BROKER_STALE_S`.
+    """
+
+    def __init__(self, metrics: Metrics, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.model_loaded = False
-        self.broker_up: bool | None = None
+        self.broker_seen_at: float | None = None
         self.broker_problem: str | None = None
         self.joined = False
         self.assigned = 0
-        self._update()
+        metrics.ready.set_function(lambda: 1.0 if self.ready else 0.0)
+        metrics.broker_up.set_function(lambda: 1.0 if self.broker_up else 0.0)
+        metrics.assigned_partitions.set_function(lambda: float(self.assigned))
 
     def set_model_loaded(self, loaded: bool) -> None:
         self.model_loaded = loaded
-        self._update()
 
-    def set_broker(self, up: bool, problem: str | None) -> None:
-        if up != self.broker_up:
-            if up:
-                logger.info("broker reachable")
-            else:
-                logger.warning("broker unreachable, retrying with capped backoff: %s", problem)
-        self.broker_up, self.broker_problem = up, problem
-        self._update()
+    def broker_ok(self) -> None:
+        if self.broker_problem is not None or self.broker_seen_at is None:
+            logger.info("broker reachable")
+        self.broker_seen_at, self.broker_problem = self.clock(), None
+
+    def broker_failed(self, problem: str) -> None:
+        if self.broker_problem is None:
+            logger.warning("broker unreachable, retrying with capped backoff: %s", problem)
+        self.broker_problem = problem
 
     def set_joined(self, joined: bool) -> None:
         self.joined = joined
-        self._update()
 
     def set_assigned(self, count: int) -> None:
         self.assigned = count
-        self._update()
+
+    @property
+    def broker_up(self) -> bool:
+        seen = self.broker_seen_at
+        return self.broker_problem is None and seen is not None and self.clock() - seen < BROKER_STALE_S
 
     @property
     def ready(self) -> bool:
         return bool(self.model_loaded and self.broker_up and (self.assigned > 0 or self.joined))
 
     def checks(self) -> dict[str, object]:
-        return {"ready": self.ready, "model_loaded": self.model_loaded, "broker_up": bool(self.broker_up),
-                "broker_problem": self.broker_problem, "group_joined": self.joined,
-                "assigned_partitions": self.assigned}
-
-    def _update(self) -> None:
-        self.metrics.ready.set(1 if self.ready else 0)
-        self.metrics.broker_up.set(1 if self.broker_up else 0)
-        self.metrics.assigned_partitions.set(self.assigned)
+        seen = self.broker_seen_at
+        return {"ready": self.ready, "model_loaded": self.model_loaded, "broker_up": self.broker_up,
+                "broker_problem": self.broker_problem,
+                "broker_last_seen_s_ago": None if seen is None else round(self.clock() - seen, 1),
+                "group_joined": self.joined, "assigned_partitions": self.assigned}
 
 
 def _handler(registry: CollectorRegistry, health: Health) -> type[BaseHTTPRequestHandler]:

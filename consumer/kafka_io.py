@@ -19,7 +19,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import MemberState, OffsetAndMetadata, TopicPartition
 
 from consumer.config import ServiceConfig
-from consumer.errors import BrokerAuthError, BrokerError, PublishError
+from consumer.errors import BrokerAuthError, BrokerError, ConfigError, PublishError, ServiceError
 from consumer.messages import InputRecord, OutputRecord
 
 logger = logging.getLogger(__name__)
@@ -73,16 +73,18 @@ def create_producer(config: ServiceConfig) -> KafkaProducer:
         client_id=f"newsclf-{instance_name(config)}", acks="all", linger_ms=5, batch_size=262_144,
         max_request_size=max(1_048_576, config.max_message_bytes + 65_536),
         allow_auto_create_topics=False, max_block_ms=10_000, delivery_timeout_ms=config.publish_timeout_s * 1000,
-        request_timeout_ms=min(15_000, config.publish_timeout_s * 1000 - 1),
+        request_timeout_ms=min(15_000, config.publish_timeout_s * 500),
         transactional_id=f"newsclf-{config.group_id}-{instance_name(config)}" if transactional else None,
         transaction_timeout_ms=30_000, **{k: v for k, v in client_options(config).items()
                                           if k != "request_timeout_ms"})
 
 
-def translate_startup_error(exc: BaseException) -> BrokerError:
-    """Auth and TLS refusals are final; everything else at start-up is 'broker unreachable'."""
+def translate_startup_error(exc: BaseException) -> ServiceError:
+    """Auth, TLS and client-configuration refusals are final; anything else is 'broker unreachable'."""
     if isinstance(exc, AUTH_ERRORS):
         return BrokerAuthError(f"the broker refused our credentials or TLS settings: {exc}")
+    if isinstance(exc, kafka_errors.KafkaConfigurationError):
+        return ConfigError("Kafka client settings", str(exc))
     return BrokerError(f"broker unreachable ({type(exc).__name__}: {exc})")
 
 
@@ -190,7 +192,7 @@ class AtLeastOncePublisher(_Publisher):
         try:
             self.source.commit(offsets)
         except kafka_errors.KafkaError as exc:
-            raise PublishError(f"offset commit failed: {type(exc).__name__}: {exc}") from exc
+            raise PublishError(f"offset commit failed: {type(exc).__name__}: {exc}", stage="commit") from exc
 
 
 class TransactionalPublisher(_Publisher):

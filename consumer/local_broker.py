@@ -134,6 +134,7 @@ def start_kafka(port: int = 0, workdir: Path | None = None, listeners: dict[str,
     libs = fetch_kafka_jars()
     owns = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="newsclf-kafka-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "server.properties"
     if config.is_file():
         port = int(config.read_text().split("PLAINTEXT://127.0.0.1:", 1)[1].split(",", 1)[0].split("\n")[0])

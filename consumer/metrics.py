@@ -11,7 +11,16 @@ import platform
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 
 from consumer import __version__
 from consumer.messages import REASONS
@@ -94,6 +103,8 @@ class Metrics:
             broker_up=gauge("newsclf_broker_up", "1 when the last broker round trip succeeded."),
         )
         metrics._initialise_series()
+        ProcessCollector(registry=registry)  # process_resident_memory_bytes, process_cpu_seconds_total, ...
+        PlatformCollector(registry=registry)
         return metrics
 
     def _initialise_series(self) -> None:

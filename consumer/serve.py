@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from consumer import kafka_io
 from consumer.config import ServiceConfig
-from consumer.errors import BrokerAuthError
+from consumer.errors import BrokerAuthError, BrokerError
 from consumer.health import Health, HealthServer
 from consumer.metrics import Metrics
 from consumer.reload import ModelHolder
@@ -87,17 +87,17 @@ def connect(config: ServiceConfig, metrics: Metrics, health: Health,
                                else kafka_io.AtLeastOncePublisher)
             publisher = publisher_class(lambda: kafka_io.create_producer(config), source,
                                         config.publish_timeout_s)
-            health.set_broker(True, None)
+            health.broker_ok()
             _warn_if_missing(consumer, config.input_topic)
             return source, publisher
         except (kafka_errors.KafkaError, OSError) as exc:
             if consumer is not None:
                 consumer.close(autocommit=False, timeout_ms=1000)
             error = kafka_io.translate_startup_error(exc)
-            if isinstance(error, BrokerAuthError):
+            if not isinstance(error, BrokerError) or isinstance(error, BrokerAuthError):
                 raise error from exc
             attempts += 1
-            health.set_broker(False, f"{error} (attempt {attempts})")
+            health.broker_failed(f"{error} (attempt {attempts})")
             stop.wait(min(MAX_CONNECT_BACKOFF_S, 2.0 ** attempts))
     return None
 

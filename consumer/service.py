@@ -109,8 +109,8 @@ class ClassifierService:
         batch = classify_batch(records, self.holder, self.config)
         try:
             self.publisher.publish(batch.outputs, next_offsets(records))
-        except PublishError:
-            self.metrics.produce_errors.inc()
+        except PublishError as exc:
+            (self.metrics.commit_failures if exc.stage == "commit" else self.metrics.produce_errors).inc()
             self.source.rewind(first_offsets(records))
             raise
         self._record(records, batch, acknowledged_at=time.time())
@@ -141,8 +141,8 @@ class ClassifierService:
         while not stop.is_set():
             self.holder.reload_if_requested()
             try:
-                self.step()
-                self._recovered()
+                if self.step():
+                    self._recovered()
             except PublishError as exc:
                 self._failed(exc, stop)
             self._refresh_lag()
@@ -152,10 +152,11 @@ class ClassifierService:
         backoff = min(MAX_BACKOFF_S, 0.5 * 2 ** (self.failures - 1))
         if self.failures == 1:
             logger.error("batch not published, will retry with backoff up to %.0f s: %s", MAX_BACKOFF_S, exc)
-        self.health.set_broker(False, str(exc))
+        self.health.broker_failed(str(exc))
         stop.wait(backoff)
 
     def _recovered(self) -> None:
+        self.health.broker_ok()
         if self.failures:
             logger.info("publishing again after %d failed attempt(s)", self.failures)
             self.failures = 0
@@ -168,9 +169,10 @@ class ClassifierService:
         try:
             lag = self.source.lag(LAG_TIMEOUT_MS)
         except BrokerError as exc:
-            self.health.set_broker(False, str(exc))
+            self.health.broker_failed(str(exc))
             return
-        self.health.set_broker(self.failures == 0, None)
+        if self.failures == 0:
+            self.health.broker_ok()
         self.health.set_joined(self.source.joined())
         self.metrics.lag.clear()
         for (topic, partition), behind in lag.items():

@@ -80,8 +80,10 @@ def produce(bootstrap: str, topic: str, records: Iterable[tuple[str | None, byte
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 60.0,
-               isolation_level: str = "read_uncommitted", settle_s: float = 0.0, **client: object) -> list:
-    """Every record of `topic` from the start, until `expected` arrived (then `settle_s` more) or timeout."""
+               isolation_level: str = "read_uncommitted", settle_s: float = 0.0,
+               ids: set[str] | None = None, **client: object) -> list:
+    """Every record of `topic` from the start, until `expected` records (or every one of `ids`) arrived,
+    then `settle_s` more, or until the timeout."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                              isolation_level=isolation_level, **client)
     try:
@@ -89,12 +91,16 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 60.
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         found: list = []
+        seen: set[str] = set()
         deadline = time.monotonic() + timeout_s
         settle_until = None
         while time.monotonic() < deadline:
             for batch in consumer.poll(timeout_ms=500).values():
                 found.extend(batch)
-            if len(found) >= expected and settle_until is None:
+                if ids is not None:
+                    seen.update(json.loads(r.value)["id"] for r in batch)
+            complete = ids <= seen if ids is not None else len(found) >= expected
+            if complete and settle_until is None:
                 settle_until = time.monotonic() + settle_s
             if settle_until is not None and time.monotonic() >= settle_until:
                 break
