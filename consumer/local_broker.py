@@ -129,8 +129,12 @@ def _kafka_properties(workdir: Path, port: int, controller_port: int,
 
 
 def start_kafka(port: int = 0, workdir: Path | None = None, listeners: dict[str, tuple[str, int]] | None = None,
-                extra_properties: dict[str, str] | None = None, jvm_options: list[str] | None = None) -> LocalBroker:
-    """Start (or, given an existing workdir, restart) a KRaft broker; returns once it answers."""
+                extra_properties: dict[str, str] | None = None, format_options: list[str] | None = None) -> LocalBroker:
+    """Start (or, given an existing workdir, restart) a KRaft broker; returns once it answers.
+
+    `listeners` adds named listeners ({name: (security protocol, port)}) beside PLAINTEXT;
+    `format_options` go to the storage format step (e.g. `--add-scram` to create SCRAM users).
+    """
     libs = fetch_kafka_jars()
     owns = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="newsclf-kafka-"))
@@ -145,8 +149,8 @@ def start_kafka(port: int = 0, workdir: Path | None = None, listeners: dict[str,
     if not (workdir / "data" / "meta.properties").is_file():
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         subprocess.run(["java", "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                        "-c", str(config)], check=True, capture_output=True)
-    command = ["java", *KAFKA_JAVA_OPTIONS, *(jvm_options or []), "-cp", classpath, "kafka.Kafka", str(config)]
+                        "-c", str(config), *(format_options or [])], check=True, capture_output=True)
+    command = ["java", *KAFKA_JAVA_OPTIONS, "-cp", classpath, "kafka.Kafka", str(config)]
     broker = _spawn("kafka", command, port, workdir, owns)
     broker.listeners = {n: p for n, (_, p) in (listeners or {}).items()}
     wait_ready(broker, KAFKA_READY_TIMEOUT_S)

@@ -24,6 +24,7 @@ from consumer.config import ServiceConfig
 from consumer.errors import BrokerAuthError, BrokerError
 from consumer.health import Health, HealthServer
 from consumer.metrics import Metrics
+from consumer.preflight import diagnose_refusal
 from consumer.reload import ModelHolder
 from consumer.service import ClassifierService, Publisher
 
@@ -94,6 +95,8 @@ def connect(config: ServiceConfig, metrics: Metrics, health: Health,
             if consumer is not None:
                 consumer.close(autocommit=False, timeout_ms=1000)
             error = kafka_io.translate_startup_error(exc)
+            if isinstance(error, BrokerError) and not isinstance(error, BrokerAuthError):
+                error = diagnose_refusal(config) or error
             if not isinstance(error, BrokerError) or isinstance(error, BrokerAuthError):
                 raise error from exc
             attempts += 1
