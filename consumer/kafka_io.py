@@ -105,6 +105,7 @@ class RebalanceListener(ConsumerRebalanceListener):
 class KafkaSource:
     def __init__(self, consumer: KafkaConsumer) -> None:
         self.consumer = consumer
+        self.topic_ids: dict[str, object] = {}
 
     def poll(self, timeout_ms: int, max_records: int) -> list[InputRecord]:
         batches = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
@@ -137,13 +138,47 @@ class KafkaSource:
             ends = self.consumer.end_offsets(assigned, timeout_ms=timeout_ms) if assigned else {}
             if not assigned:
                 self.consumer.bootstrap(timeout_ms=timeout_ms, refresh=True)
+            self._restart_recreated_topics(assigned)
             lag = {}
             for tp in assigned:
+                position = self._repaired_position(tp, timeout_ms)
                 end = max(ends.get(tp) or 0, self.consumer.highwater(tp) or 0)
-                lag[(tp.topic, tp.partition)] = max(0, end - self.consumer.position(tp, timeout_ms=timeout_ms))
+                lag[(tp.topic, tp.partition)] = max(0, end - position)
             return lag
         except kafka_errors.KafkaError as exc:
             raise BrokerError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _restart_recreated_topics(self, assigned: list[TopicPartition]) -> None:
+        """A topic with a new topic id was deleted and recreated (or the broker came back empty):
+        offsets into the old topic mean nothing in the new one. Restart its partitions from the
+        group's committed offsets, else from the earliest offset."""
+        cluster = self.consumer._client.cluster  # kafka-python tracks topic ids here; no public accessor
+        for topic in {tp.topic for tp in assigned}:
+            topic_id, known = cluster.topic_id(topic), self.topic_ids.get(topic)
+            if topic_id is not None and known is not None and topic_id != known:
+                logger.warning("topic %s was recreated (topic id %s -> %s): restarting its partitions from the "
+                               "committed offsets, else the earliest", topic, known, topic_id)
+                for tp in (tp for tp in assigned if tp.topic == topic):
+                    committed = self.consumer.committed(tp)
+                    if committed is None:
+                        self.consumer.seek_to_beginning(tp)
+                    else:
+                        self.consumer.seek(tp, committed)
+            if topic_id is not None:
+                self.topic_ids[topic] = topic_id
+
+    def _repaired_position(self, tp: TopicPartition, timeout_ms: int) -> int:
+        """A position past the partition's end means the broker lost the partition's data (a broker
+        that came back empty). Kafka answers such a fetch with OFFSET_OUT_OF_RANGE and the client
+        resets; Tansu answers with nothing, forever. Reset to the earliest offset ourselves."""
+        position = int(self.consumer.position(tp, timeout_ms=timeout_ms))
+        highwater = self.consumer.highwater(tp)
+        if highwater is not None and position > highwater:
+            logger.warning("%s:%d: position %d is past the end (%d): the broker lost this partition's data; "
+                           "restarting it from the earliest offset", tp.topic, tp.partition, position, highwater)
+            self.consumer.seek_to_beginning(tp)
+            return int(self.consumer.position(tp, timeout_ms=timeout_ms))
+        return position
 
     def close(self, timeout_s: float) -> None:
         self.consumer.close(autocommit=False, timeout_ms=int(timeout_s * 1000))
