@@ -105,7 +105,7 @@ class RebalanceListener(ConsumerRebalanceListener):
 class KafkaSource:
     def __init__(self, consumer: KafkaConsumer) -> None:
         self.consumer = consumer
-        self.topic_ids: dict[str, object] = {}
+        self.identities: dict[str, object] = {}
 
     def poll(self, timeout_ms: int, max_records: int) -> list[InputRecord]:
         batches = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
@@ -133,12 +133,10 @@ class KafkaSource:
         The end is the larger of the listed end offset and the high-water mark fetches report:
         Tansu under-reports end offsets, Kafka agrees with both.
         """
-        assigned = list(self.consumer.assignment())
         try:
-            ends = self.consumer.end_offsets(assigned, timeout_ms=timeout_ms) if assigned else {}
-            if not assigned:
-                self.consumer.bootstrap(timeout_ms=timeout_ms, refresh=True)
-            self._restart_recreated_topics(assigned)
+            assigned = list(self.consumer.assignment())
+            self._restart_if_data_was_lost(assigned)
+            ends = self.consumer.end_offsets(assigned or self._subscribed_partitions(), timeout_ms=timeout_ms)
             lag = {}
             for tp in assigned:
                 position = self._repaired_position(tp, timeout_ms)
@@ -148,24 +146,34 @@ class KafkaSource:
         except kafka_errors.KafkaError as exc:
             raise BrokerError(f"{type(exc).__name__}: {exc}") from exc
 
-    def _restart_recreated_topics(self, assigned: list[TopicPartition]) -> None:
-        """A topic with a new topic id was deleted and recreated (or the broker came back empty):
-        offsets into the old topic mean nothing in the new one. Restart its partitions from the
-        group's committed offsets, else from the earliest offset."""
-        cluster = self.consumer._client.cluster  # kafka-python tracks topic ids here; no public accessor
-        for topic in {tp.topic for tp in assigned}:
-            topic_id, known = cluster.topic_id(topic), self.topic_ids.get(topic)
-            if topic_id is not None and known is not None and topic_id != known:
-                logger.warning("topic %s was recreated (topic id %s -> %s): restarting its partitions from the "
-                               "committed offsets, else the earliest", topic, known, topic_id)
-                for tp in (tp for tp in assigned if tp.topic == topic):
-                    committed = self.consumer.committed(tp)
-                    if committed is None:
-                        self.consumer.seek_to_beginning(tp)
-                    else:
-                        self.consumer.seek(tp, committed)
-            if topic_id is not None:
-                self.topic_ids[topic] = topic_id
+    def _subscribed_partitions(self) -> list[TopicPartition]:
+        """Without an assignment, the end offsets of the subscribed topics still prove the broker answers."""
+        return [TopicPartition(topic, partition) for topic in self.consumer.subscription() or ()
+                for partition in self.consumer.partitions_for_topic(topic) or ()]
+
+    def _restart_if_data_was_lost(self, assigned: list[TopicPartition]) -> None:
+        """A new cluster id (the broker came back empty) or a new topic id (the topic was deleted and
+        recreated) makes every position into the old data meaningless. Restart those partitions
+        from the group's committed offsets, else from the earliest offset."""
+        cluster = self.consumer._client.cluster  # kafka-python keeps these ids here; no public accessor
+        identities = {"cluster": cluster.cluster_id, **{t: cluster.topic_id(t) for t in {tp.topic for tp in assigned}}}
+        for name, identity in identities.items():
+            known = self.identities.get(name)
+            if identity is not None and known is not None and identity != known:
+                logger.warning("%s id changed (%s -> %s): restarting from the committed offsets, else the earliest",
+                               name, known, identity)
+                self._restart([tp for tp in assigned if name in ("cluster", tp.topic)])
+            if identity is not None:
+                self.identities[name] = identity
+        cluster.request_update()  # fresh ids by the next check; a fetch that returns nothing never asks
+
+    def _restart(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            committed = self.consumer.committed(tp)
+            if committed is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, committed)
 
     def _repaired_position(self, tp: TopicPartition, timeout_ms: int) -> int:
         """A position past the partition's end means the broker lost the partition's data (a broker
