@@ -19,7 +19,7 @@ from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 
 from model.features import build_features
-from model.gazetteer import GazetteerFeatures
+from model.gazetteer import GazetteerFeatures, Mention
 from model.taxonomy import REGION_UNKNOWN, TOPIC_OTHER
 
 HEADS = ("topic", "region")
@@ -74,22 +74,33 @@ class NewsClassifier:
         return {head: [str(c) for c in est.classes_]
                 for head, est in zip(HEADS, self.pipeline.named_steps["heads"].estimators_, strict=True)}
 
-    def probabilities(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, list[np.ndarray]]:
-        features = self.pipeline.named_steps["features"].transform(texts).tocsr()
+    def features(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, list[list[Mention]]]:
+        """What the fitted FeatureUnion computes, with each text's place mentions kept as evidence
+        (so the gazetteer scans every text once, not once for features and again for evidence)."""
+        union = self.pipeline.named_steps["features"]
+        (_, words), (_, places) = union.transformer_list
+        weights = union.transformer_weights or {}
+        mentions = [places.mentions(text) for text in texts]
+        blocks = [words.transform(texts) * weights.get("words", 1.0),
+                  places.features(mentions) * weights.get("places", 1.0)]
+        return sp.hstack(blocks, format="csr"), mentions
+
+    def probabilities(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, list[list[Mention]], list[np.ndarray]]:
+        features, mentions = self.features(texts)
         heads = self.pipeline.named_steps["heads"].estimators_
-        return features, [est.predict_proba(features) for est in heads]
+        return features, mentions, [est.predict_proba(features) for est in heads]
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Label a batch; one vectorisation and one matrix product per head for the whole batch."""
         if not texts:
             return []
-        features, probabilities = self.probabilities(texts)
-        per_head = [self._head_predictions(head, features, proba, texts)
+        features, mentions, probabilities = self.probabilities(texts)
+        per_head = [self._head_predictions(head, features, proba, mentions)
                     for head, proba in zip(HEADS, probabilities, strict=True)]
         return [Prediction(topic, region) for topic, region in zip(*per_head, strict=True)]
 
     def _head_predictions(self, head: str, features: sp.csr_matrix, proba: np.ndarray,
-                          texts: Sequence[str]) -> list[HeadPrediction]:
+                          mentions: Sequence[list[Mention]]) -> list[HeadPrediction]:
         head_index = HEADS.index(head)
         estimator = self.pipeline.named_steps["heads"].estimators_[head_index]
         classes = [str(c) for c in estimator.classes_]
@@ -97,11 +108,11 @@ class NewsClassifier:
         best = proba.argmax(axis=1)
         threshold = self.thresholds.get(head, 0.0)
         results = []
-        for row, text in enumerate(texts):
+        for row, found in enumerate(mentions):
             confidence = float(proba[row, best[row]])
             label = classes[best[row]]
             abstained = confidence < threshold
-            evidence = self._evidence(features, row, weights[best[row]], head, label, text)
+            evidence = self._evidence(features, row, weights[best[row]], head, label, found)
             results.append(HeadPrediction(
                 label=ABSTAIN_LABELS[head] if abstained else label,
                 confidence=round(confidence, 4),
@@ -110,7 +121,7 @@ class NewsClassifier:
         return results
 
     def _evidence(self, features: sp.csr_matrix, row: int, weights: np.ndarray, head: str,
-                  label: str, text: str) -> list[str]:
+                  label: str, mentions: list[Mention]) -> list[str]:
         start, end = features.indptr[row], features.indptr[row + 1]
         columns = features.indices[start:end]
         contributions = features.data[start:end] * weights[columns]
@@ -121,20 +132,19 @@ class NewsClassifier:
                 break
             name = str(self._feature_names[columns[position]])
             if head == "region":
-                terms.extend(self._readable(name, label, text))
+                terms.extend(self._readable(name, label, mentions))
             elif name.startswith("words__"):  # place priors are not evidence for a topic
                 terms.append(name)
         terms = list(dict.fromkeys(t.split("__", 1)[-1] for t in terms))
         return terms[:EVIDENCE_TERMS]
 
-    def _readable(self, name: str, label: str, text: str) -> list[str]:
+    def _readable(self, name: str, label: str, mentions: list[Mention]) -> list[str]:
         """Place features become the place names behind them ("Hanoi", not "places:southeast_asia")."""
         if not name.startswith("places__"):
             return [name]
         gazetteer: GazetteerFeatures = self.pipeline.named_steps["features"].transformer_list[1][1]
         region = gazetteer.regions_.index(label) if label in gazetteer.regions_ else -1
-        return [surface for _, surface, weights in gazetteer.mentions(text)
-                if weights[0][0] == region]
+        return [surface for _, surface, weights in mentions if weights[0][0] == region]
 
 
 def _class_weights(estimator: CalibratedClassifierCV) -> np.ndarray:

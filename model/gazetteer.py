@@ -42,15 +42,12 @@ _NOT_PLACES = frozenset(
 
 
 def tokens(text: str) -> list[str]:
-    """Words with their case, possessives dropped, ALL-CAPS datelines in title case."""
-    out = []
-    for word in _WORD.findall(text.replace("U.S.", "US").replace("U.K.", "UK")):
-        if word.endswith(("'s", "’s")):
-            word = word[:-2]
-        if word.isupper() and len(word) > 4:
-            word = word.title()
-        out.append(word)
-    return out
+    """Words with their case; "U.S." and "U.K." kept whole."""
+    return _WORD.findall(text.replace("U.S.", "US").replace("U.K.", "UK"))
+
+
+def _normal(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
 def _fold(name: str) -> str:
@@ -100,26 +97,56 @@ def build_index(min_population: int, alias_min_population: int,
     return index
 
 
-def scan(text: str, index: dict[str, RegionWeights], max_words: dict[str, int]) -> list[Mention]:
-    """Longest-match place mentions, in reading order."""
+def _longest(words: list[str], position: int, index: dict[str, RegionWeights],
+             prefixes: frozenset[str]) -> tuple[int, str, RegionWeights | None]:
+    """The longest known name starting at `position`: (words used, surface, regions).
+
+    A name grows one word at a time only while it is still the beginning of some known name, so
+    "The Minister" stops after one set lookup while "Bosnia and Herzegovina" runs to its end.
+    """
+    first = _normal(words[position])
+    for start in ([first, first.title()] if first.isupper() and len(first) > 1 else [first]):
+        titled = start is not first
+        hit = index.get(start)
+        best = (1, start, hit) if hit is not None else None
+        surface, size = start, 1
+        while surface in prefixes and position + size < len(words):
+            following = _normal(words[position + size])
+            surface = f"{surface} {following.title() if titled else following}"
+            size += 1
+            hit = index.get(surface)
+            if hit is not None:
+                best = (size, surface, hit)
+        if best is not None:
+            return best
+    return 1, first, None
+
+
+def scan(text: str, index: dict[str, RegionWeights], prefixes: frozenset[str],
+         known: frozenset[str]) -> list[Mention]:
+    """Longest-match place mentions in reading order (position = word index).
+
+    Splitting the text into words is one regex call; only words that are a name or begin one (or
+    are ALL-CAPS, possessive or hyphenated and capitalised) are looked at further in Python.
+    """
     words = tokens(text)
     found: list[Mention] = []
-    position = 0
-    while position < len(words):
+    covered = 0
+    starts = [i for i, word in enumerate(words) if word in known or (
+        word[0].isupper() and (word.isupper() or "-" in word or word.endswith(("'s", "’s"))))]
+    for position in starts:
+        if position < covered:
+            continue
         word = words[position]
-        size = 0
-        if word[:1].isupper():
-            for size in range(min(max_words.get(word, 1), len(words) - position), 0, -1):
-                surface = word if size == 1 else " ".join(words[position:position + size])
-                hit = index.get(surface)
-                if hit is not None:
-                    found.append((position, surface, hit))
-                    break
-            else:
-                size = 0
-                found.extend((position, part, index[part]) for part in word.split("-")
-                             if "-" in word and part in index)
-        position += max(size, 1)
+        if word not in prefixes and word in index:  # the common case: a one-word name
+            found.append((position, word, index[word]))
+            continue
+        size, surface, hit = _longest(words, position, index, prefixes)
+        if hit is not None:
+            found.append((position, surface, hit))
+            covered = position + size
+        elif "-" in surface:  # "Russia-Ukraine", "Sino-Japanese"
+            found.extend((position, part, index[part]) for part in surface.split("-") if part in index)
     return found
 
 
@@ -140,21 +167,24 @@ class GazetteerFeatures(TransformerMixin, BaseEstimator):
         lowercase_words = Counter(w for t in texts for w in _WORD.findall(t) if w.islower())
         common = [w for w, n in lowercase_words.items() if n >= 2]
         self.index_ = build_index(self.min_population, self.alias_min_population, common)
-        self.max_words_: dict[str, int] = {}
-        for name in self.index_:
-            first, *rest = name.split(" ")
-            self.max_words_[first] = max(self.max_words_.get(first, 1), 1 + len(rest))
+        words_of = [name.split(" ") for name in self.index_ if " " in name]
+        self.prefixes_ = frozenset(" ".join(words[:n]) for words in words_of for n in range(1, len(words)))
+        self.known_ = frozenset(self.index_) | self.prefixes_  # one set lookup per word in `scan`
         self.regions_ = PLACE_REGIONS
         return self
 
     def mentions(self, text: str) -> list[Mention]:
-        return scan(text, self.index_, self.max_words_)
+        return scan(text, self.index_, self.prefixes_, self.known_)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return self.features([self.mentions(text) for text in texts])
+
+    def features(self, mentions: Sequence[list[Mention]]) -> sp.csr_matrix:
+        """The feature rows for already-scanned texts (the classifier reuses the mentions as evidence)."""
         n_regions = len(self.regions_)
-        features = np.zeros((len(texts), 3 * n_regions + 1), dtype=np.float32)
-        for row, text in enumerate(texts):
-            self._fill(features[row], self.mentions(text), n_regions)
+        features = np.zeros((len(mentions), 3 * n_regions + 1), dtype=np.float32)
+        for row, found in enumerate(mentions):
+            self._fill(features[row], found, n_regions)
         return sp.csr_matrix(features)
 
     def _fill(self, row: np.ndarray, found: list[Mention], n_regions: int) -> None:

@@ -25,8 +25,8 @@ from training.evaluate import SELECTION_SCORES, choose_threshold, evaluate
 from training.report import write_reports
 
 Progress = Callable[[str], None]
-HYPERPARAMETERS: dict[str, Any] = {"C": 10.0, "calibration_folds": 3, "ngram_range": (1, 2),
-                                   "min_df": 2, "max_features": 60000, "places_weight": 1.0}
+HYPERPARAMETERS: dict[str, Any] = {"C": 10.0, "calibration_folds": 3, "min_df": 2, "max_features": 60000,
+                                   "places_weight": 1.0}
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def fit(train: Sequence[LabelledArticle], validation: Sequence[LabelledArticle],
     pipeline.fit([a.model_input for a in train], [[a.topic, a.region] for a in train])
     classifier = NewsClassifier(pipeline, thresholds={h: 0.0 for h in HEADS},
                                 name=options.name, version=version)
-    _, probabilities = classifier.probabilities([a.model_input for a in validation])
+    _, _, probabilities = classifier.probabilities([a.model_input for a in validation])
     for head, proba in zip(HEADS, probabilities, strict=True):
         gold = [getattr(a, head) for a in validation]
         classes = classifier.labels[head]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.gazetteer import GazetteerFeatures, tokens
+from model.gazetteer import GazetteerFeatures
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +41,11 @@ def test_town_names_that_are_common_words_do_not_fire(gazetteer: GazetteerFeatur
     assert regions_of(gazetteer, "Split decision. Reading glasses. Mobile phones. March on.") == []
 
 
-def test_tokens_drop_possessives_and_title_case_datelines() -> None:
-    assert tokens("TAIPEI's mayor met U.S. envoys") == ["Taipei", "mayor", "met", "US", "envoys"]
+def test_possessives_all_caps_datelines_and_hyphenated_pairs(gazetteer: GazetteerFeatures) -> None:
+    text = "HONG KONG, May 2 - TAIPEI's mayor met U.S. envoys; NATO and Russia-Ukraine talks."
+    assert regions_of(gazetteer, text) == [("Hong Kong", "east_asia"), ("Taipei", "east_asia"),
+                                           ("US", "north_america"), ("NATO", "europe"),
+                                           ("Russia", "europe"), ("Ukraine", "europe")]
 
 
 def test_features_are_shares_per_region_and_no_place_flag(gazetteer: GazetteerFeatures) -> None:
