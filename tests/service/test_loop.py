@@ -12,12 +12,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
 from consumer.config import ServiceConfig
 from consumer.errors import PublishError
 from consumer.health import Health
-from consumer.messages import InputRecord, OutputRecord
+from consumer.messages import REASONS, InputRecord, OutputRecord
 from consumer.metrics import Metrics
 from consumer.reload import ModelHolder
 from consumer.service import ClassifierService
@@ -159,3 +161,25 @@ def test_reload_swaps_the_model_between_batches_and_a_bad_one_is_refused(model_d
     assert registry.get_sample_value("newsclf_model_reloads_total", {"result": "failure"}) == 1
     assert registry.get_sample_value("newsclf_model_info", {"name": "newsclf", "version": "next",
                                                              "sklearn_version": manifest["sklearn_version"]}) == 1
+
+
+hostile = st.one_of(
+    st.binary(max_size=600), st.none(),
+    st.text(max_size=300).map(str.encode),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+                 lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["text", "id", "title"]),
+                                                                             inner, max_size=3),
+                 max_leaves=10).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(hostile, min_size=1, max_size=12))
+def test_no_payload_escapes_the_loop_each_is_classified_or_dead_lettered(model_dir: Path, payloads) -> None:
+    source, publisher = FakeSource(records(payloads)), FakePublisher()
+    service, registry = build(model_dir, source, publisher, batch_size=16)
+    assert service.step() == len(payloads)
+    assert [r.topic in ("out", "dlq") for r in publisher.published] == [True] * len(payloads)
+    dead = sum(registry.get_sample_value("newsclf_dead_letters_total", {"reason": reason}) or 0
+               for reason in REASONS)
+    assert dead == sum(r.topic == "dlq" for r in publisher.published)
