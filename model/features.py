@@ -52,9 +52,9 @@ class BatchTfidfVectorizer(TfidfVectorizer):
             found = [c for c in map(column_of, analyze(document)) if c is not None]
             columns.extend(found)
             lengths.append(len(found))
-        rows = np.repeat(np.arange(len(lengths)), lengths)
-        counts = sp.csr_matrix((np.ones(len(columns), dtype=self.dtype), (rows, columns)),
-                               shape=(len(lengths), len(self.vocabulary_)), dtype=self.dtype)
+        indptr = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))).astype(np.int32)
+        counts = sp.csr_matrix((np.ones(len(columns), dtype=self.dtype), np.asarray(columns, dtype=np.int32),
+                                indptr), shape=(len(lengths), len(self.vocabulary_)))
         counts.sum_duplicates()
         return self._tfidf.transform(counts, copy=False)
 
