@@ -44,7 +44,7 @@ class Context:
             else []
 
     def start_serves(self, topics: Topics, count: int, label: str) -> list[ServeProcess]:
-        args = ["--bootstrap-servers", self.bootstrap, "--model", self.model_dir, *topics.serve_args(),
+        args = ["--bootstrap-servers", self.bootstrap, "--model", self.model_dir, *topics.args(),
                 *self.group_args]
         return [ServeProcess.start(self.reaper, args, self.workdir / f"serve-{label}-{i}.log") for i in range(count)]
 

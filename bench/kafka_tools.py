@@ -9,40 +9,21 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
+
+from tests.integration.support import Topics, make_topics
 
 PARTITIONS = 4
 
 
-@dataclass(frozen=True)
-class Topics:
-    input: str
-    output: str
-    dead_letter: str
-    group: str
-
-    def serve_args(self) -> list[str]:
-        return ["--input-topic", self.input, "--output-topic", self.output,
-                "--dead-letter-topic", self.dead_letter, "--group-id", self.group]
-
-
 def fresh_topics(bootstrap: str, label: str) -> Topics:
-    """Input and output with `PARTITIONS` partitions each, a one-partition dead-letter topic."""
-    tag = f"{label}-{uuid.uuid4().hex[:8]}"
-    topics = Topics(f"bench-in-{tag}", f"bench-out-{tag}", f"bench-dlq-{tag}", f"bench-group-{tag}")
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        admin.create_topics([NewTopic(topics.input, PARTITIONS, 1), NewTopic(topics.output, PARTITIONS, 1),
-                             NewTopic(topics.dead_letter, 1, 1)])
-    finally:
-        admin.close()
-    return topics
+    """Input and output with `PARTITIONS` partitions each, a one-partition dead-letter topic (the
+    same helper the integration tests use; `label` only names the phase in logs)."""
+    return make_topics(bootstrap, partitions=PARTITIONS)
 
 
 def _producer(bootstrap: str, linger_ms: int) -> KafkaProducer:

@@ -108,7 +108,10 @@ class KafkaSource:
         self.identities: dict[str, object] = {}
 
     def poll(self, timeout_ms: int, max_records: int) -> list[InputRecord]:
-        batches = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        try:
+            batches = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        except kafka_errors.KafkaError as exc:
+            raise BrokerError(f"poll failed: {type(exc).__name__}: {exc}") from exc
         return [InputRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, list(r.headers or ()))
                 for records in batches.values() for r in records]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,14 +126,15 @@ class ClassifierService:
             per_article = batch.classify_seconds / len(batch.predictions)
             for prediction in batch.predictions:
                 m.article_seconds.observe(per_article)
-                m.classified.labels(category=prediction.topic.label, region=prediction.region.label).inc()
-                for head in ("topic", "region"):
-                    result = getattr(prediction, head)
+                for head, result in (("topic", prediction.topic), ("region", prediction.region)):
                     m.confidence.labels(head=head).observe(result.confidence)
                     if result.abstained:
                         m.abstentions.labels(head=head).inc()
-        for rejection in batch.rejections:
-            m.dead_letters.labels(reason=rejection.reason).inc()
+            labels = Counter((p.topic.label, p.region.label) for p in batch.predictions)
+            for (category, region), count in labels.items():
+                m.classified.labels(category=category, region=region).inc(count)
+        for reason, count in Counter(r.reason for r in batch.rejections).items():
+            m.dead_letters.labels(reason=reason).inc(count)
         for record in records:
             m.end_to_end_seconds.observe(max(0.0, acknowledged_at - record.timestamp_ms / 1000))
 
@@ -143,7 +145,7 @@ class ClassifierService:
             try:
                 if self.step():
                     self._recovered()
-            except PublishError as exc:
+            except BrokerError as exc:  # a failed publish or commit (already rewound), or a failed poll
                 self._failed(exc, stop)
             self._refresh_lag()
 
@@ -161,9 +163,9 @@ class ClassifierService:
             logger.info("publishing again after %d failed attempt(s)", self.failures)
             self.failures = 0
 
-    def _refresh_lag(self, force: bool = False) -> None:
+    def _refresh_lag(self) -> None:
         now = time.monotonic()
-        if now < self.next_lag_refresh and not force:
+        if now < self.next_lag_refresh:
             return
         self.next_lag_refresh = now + LAG_REFRESH_S
         try:
