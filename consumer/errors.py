@@ -37,12 +37,11 @@ class BrokerAuthError(BrokerError):
 class PublishError(BrokerError):
     """Raised when a batch's results or offsets were not acknowledged; the batch is retried.
 
-    `fatal` means the producer itself is unusable (fenced, or its idempotent state broken) and must
-    be recreated before the retry.
+    A publisher whose producer is unusable (fenced, or its idempotent state broken) replaces it
+    before raising this, so the retry starts clean.
     """
 
-    def __init__(self, message: str, *, fatal: bool = False, stage: str = "produce") -> None:
-        self.fatal = fatal
+    def __init__(self, message: str, *, stage: str = "produce") -> None:
         self.stage = stage  # "produce" (results not acknowledged) or "commit" (offsets not committed)
         super().__init__(message)
 

@@ -102,6 +102,10 @@ class RebalanceListener(ConsumerRebalanceListener):
         self.on_change({(tp.topic, tp.partition) for tp in assigned}, True)
 
 
+def kafka_offsets(offsets: Offsets) -> dict[TopicPartition, OffsetAndMetadata]:
+    return {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
+
+
 class KafkaSource:
     def __init__(self, consumer: KafkaConsumer) -> None:
         self.consumer = consumer
@@ -124,8 +128,7 @@ class KafkaSource:
                 self.consumer.seek(tp, offset)
 
     def commit(self, offsets: Offsets) -> None:
-        self.consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
-                              for (t, p), o in offsets.items()})
+        self.consumer.commit(kafka_offsets(offsets))
 
     def joined(self) -> bool:
         return bool(self.consumer.group_metadata().state == MemberState.STABLE)
@@ -196,9 +199,11 @@ class KafkaSource:
 
 
 class _Publisher:
-    def __init__(self, producer_factory: Callable[[], KafkaProducer], timeout_s: float) -> None:
+    def __init__(self, producer_factory: Callable[[], KafkaProducer], source: KafkaSource,
+                 timeout_s: float) -> None:
         self.producer_factory = producer_factory
         self.producer = producer_factory()
+        self.source = source
         self.timeout_s = timeout_s
 
     def _send_all(self, records: Sequence[OutputRecord]) -> list[Any]:
@@ -219,11 +224,6 @@ class _Publisher:
 class AtLeastOncePublisher(_Publisher):
     """Send, flush, check every acknowledgement, then commit; on any failure commit nothing."""
 
-    def __init__(self, producer_factory: Callable[[], KafkaProducer], source: KafkaSource,
-                 timeout_s: float) -> None:
-        super().__init__(producer_factory, timeout_s)
-        self.source = source
-
     def publish(self, records: Sequence[OutputRecord], offsets: Offsets) -> None:
         try:
             futures = self._send_all(records)
@@ -231,10 +231,9 @@ class AtLeastOncePublisher(_Publisher):
             for future in futures:
                 future.get(timeout=0)
         except kafka_errors.KafkaError as exc:
-            fatal = isinstance(exc, FATAL_PRODUCER_ERRORS)
-            if fatal:
+            if isinstance(exc, FATAL_PRODUCER_ERRORS):
                 self._reset()
-            raise PublishError(f"results not acknowledged: {type(exc).__name__}: {exc}", fatal=fatal) from exc
+            raise PublishError(f"results not acknowledged: {type(exc).__name__}: {exc}") from exc
         try:
             self.source.commit(offsets)
         except kafka_errors.KafkaError as exc:
@@ -246,8 +245,7 @@ class TransactionalPublisher(_Publisher):
 
     def __init__(self, producer_factory: Callable[[], KafkaProducer], source: KafkaSource,
                  timeout_s: float) -> None:
-        super().__init__(producer_factory, timeout_s)
-        self.source = source
+        super().__init__(producer_factory, source, timeout_s)
         self.initialised = False
 
     def publish(self, records: Sequence[OutputRecord], offsets: Offsets) -> None:
@@ -257,22 +255,19 @@ class TransactionalPublisher(_Publisher):
                 self.initialised = True
             self.producer.begin_transaction()
             self._send_all(records)
-            self.producer.send_offsets_to_transaction(
-                {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()},
-                self.source.consumer.group_metadata())
+            self.producer.send_offsets_to_transaction(kafka_offsets(offsets), self.source.consumer.group_metadata())
             self.producer.commit_transaction()
         except kafka_errors.KafkaError as exc:
-            fatal = self._abort(exc)
-            raise PublishError(f"transaction not committed: {type(exc).__name__}: {exc}", fatal=fatal) from exc
+            self._abort(exc)
+            raise PublishError(f"transaction not committed: {type(exc).__name__}: {exc}") from exc
 
-    def _abort(self, cause: Exception) -> bool:
-        """Abort the open transaction; a producer that cannot abort is replaced. True if replaced."""
+    def _abort(self, cause: Exception) -> None:
+        """Abort the open transaction; a producer that cannot abort is replaced."""
         if self.initialised and not isinstance(cause, FATAL_PRODUCER_ERRORS):
             try:
                 self.producer.abort_transaction()
-                return False
+                return
             except Exception as exc:  # any failure to abort leaves the producer unusable
                 logger.warning("abort_transaction failed (%s); replacing the producer", exc)
         self._reset()
         self.initialised = False
-        return True
