@@ -6,7 +6,7 @@ MODEL_DIR := $(CURDIR)/.cache/model
 # The bundled model and the Kafka jars live in .cache/ (ignored by git), not in your home directory.
 export NEWSCLF_MODEL := $(MODEL_DIR)
 export NEWSCLF_CACHE_DIR := $(CURDIR)/.cache
-MODEL_SOURCES := $(wildcard training/data/corpus/*.jsonl model/*.py model/data/*.json training/*.py)
+MODEL_SOURCES := $(wildcard training/data/corpus/*/*.jsonl model/*.py model/data/*.json training/*.py)
 
 .PHONY: run test unit integration lint model bench bench-tansu kafka-jars clean
 

@@ -31,12 +31,13 @@ class LabelledArticle:
 
 
 def bundled_corpus_files() -> list[Path]:
+    """The bundled training corpus: one folder per language (`data/corpus/<language>/*.jsonl`)."""
     folder = resources.files("training").joinpath("data/corpus")
-    return sorted(Path(str(folder)).glob("*.jsonl"))
+    return sorted(Path(str(folder)).glob("*/*.jsonl"))
 
 
 def bundled_holdout_file() -> Path:
-    return Path(str(resources.files("training").joinpath("data/holdout/generalisation.jsonl")))
+    return Path(str(resources.files("training").joinpath("data/holdout/en/generalisation.jsonl")))
 
 
 def _records(path: Path) -> Iterator[tuple[int, object]]:
